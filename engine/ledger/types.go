@@ -1,13 +1,23 @@
 // Package ledger reads the feature ledger (.autonomous/feature_list.json),
 // computes progress from it, and guards it against edits that break the rule
 // "entries are never removed, reordered or reworded; only passes changes".
+//
+// The file is a JSON array; array order is priority. Each entry is
+//
+//	{"category": "...", "description": "...", "steps": ["..."], "passes": false}
+//
+// and may carry extra fields (such as "id"), which are kept and written back
+// after the known ones, sorted by name.
 package ledger
 
 import "encoding/json"
 
+// File is where the ledger lives, relative to a worktree's root.
+const File = ".autonomous/feature_list.json"
+
 // Feature is one end-to-end test in the ledger. Array order is priority.
-// Fields the engine does not know (such as "id") are kept in Extra and
-// written back unchanged.
+// Fields the engine does not know (such as "id") are kept in Extra, each as
+// compact JSON, and written back unchanged.
 type Feature struct {
 	Category    string                     `json:"category"`
 	Description string                     `json:"description"`
