@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -339,22 +340,38 @@ func (p *parser) string() (string, error) {
 	data := p.data
 	ascii := true
 	i := start + 1
-	for ; i < len(data); i++ {
-		c := data[i]
-		if c == '"' {
-			break
+scan:
+	for i < len(data) {
+		// Most of a ledger is plain ASCII text inside strings: skip it eight
+		// bytes at a time while no byte is a quote, a backslash, a control
+		// character or non-ASCII (bit tricks from "Bit Twiddling Hacks").
+		if i+8 <= len(data) {
+			const ones, highs = 0x0101010101010101, 0x8080808080808080
+			x := binary.LittleEndian.Uint64(data[i:])
+			q := x ^ (ones * '"')
+			b := x ^ (ones * '\\')
+			if ((x-ones*0x20)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs == 0 {
+				i += 8
+				continue
+			}
 		}
-		if c == '\\' {
-			return p.escapedString(start)
-		}
-		if c < 0x20 {
-			return "", p.errAt(i, "control character U+%04X inside a string (write it escaped, e.g. \\n)", c)
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
+		for end := min(i+8, len(data)); i < end; i++ {
+			c := data[i]
+			if c == '"' {
+				break scan
+			}
+			if c == '\\' {
+				return p.escapedString(start)
+			}
+			if c < 0x20 {
+				return "", p.errAt(i, "control character U+%04X inside a string (write it escaped, e.g. \\n)", c)
+			}
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
 		}
 	}
-	if i == len(data) {
+	if i >= len(data) {
 		return "", p.errEOF()
 	}
 	if !ascii && !utf8.Valid(data[start+1:i]) {
@@ -568,6 +585,11 @@ func (p *parser) digits() {
 
 func (p *parser) skipWS() {
 	for p.pos < len(p.data) {
+		// Indentation comes in runs of spaces: skip them eight at a time.
+		if p.pos+8 <= len(p.data) && binary.LittleEndian.Uint64(p.data[p.pos:]) == 0x2020202020202020 {
+			p.pos += 8
+			continue
+		}
 		switch p.data[p.pos] {
 		case ' ', '\n', '\t', '\r':
 			p.pos++

@@ -439,3 +439,36 @@ func TestWriteRead(t *testing.T) {
 		t.Errorf("Write left temporary files: %v", entries)
 	}
 }
+
+// The string scanner skips plain text eight bytes at a time; a special
+// byte must be found wherever it falls in such a word.
+func TestStringScanAtEveryAlignment(t *testing.T) {
+	t.Parallel()
+	for _, special := range []string{`\"`, `\\`, `\n`, `\u00e9`, "é", "\xff", "😀", "\x1f", "\x7f"} {
+		for pad := 0; pad < 20; pad++ {
+			desc := "x" + strings.Repeat("a", pad) + special + strings.Repeat("b", pad%9)
+			input := `[{"category":"c","description":"` + desc + `","steps":[],"passes":false}]`
+			features, err := Parse([]byte(input))
+			if special == "\x1f" {
+				var pe *ParseError
+				if !errors.As(err, &pe) || pe.Offset != strings.Index(input, "\x1f") {
+					t.Errorf("pad %d: control character not reported at its offset: %v", pad, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("pad %d, %q: %v", pad, special, err)
+			}
+			checkAgainstEncodingJSON(t, []byte(input), features)
+		}
+	}
+	// An unterminated string ending on a word boundary.
+	for pad := 0; pad < 20; pad++ {
+		input := `[{"category":"` + strings.Repeat("a", pad)
+		_, err := Parse([]byte(input))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Offset != len(input) || !strings.Contains(pe.Msg, "unexpected end of file") {
+			t.Errorf("pad %d: %v", pad, err)
+		}
+	}
+}

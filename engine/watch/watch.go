@@ -109,6 +109,11 @@ type Watcher struct {
 	lastLedgerE string // text of the last ledger error reported
 	lastSchemaE string // text of the last schema error reported
 	watched     string // the directory the fsnotify watch is on
+
+	// started is closed once Run's watch is in place and the initial state
+	// announced; tests wait on it to know that later changes are seen as
+	// changes.
+	started chan struct{}
 }
 
 // tracked is a file's last content, so that a rewrite with the same bytes
@@ -131,6 +136,7 @@ func New(opts Options) *Watcher {
 		dir:      filepath.Join(root, filepath.Dir(ledger.File)),
 		debounce: opts.Debounce,
 		onEvent:  opts.OnEvent,
+		started:  make(chan struct{}),
 	}
 	if w.debounce <= 0 {
 		w.debounce = DefaultDebounce
@@ -179,6 +185,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	// Read again now that the watch is in place, so that nothing written
 	// between New and here is missed, and announce what is there.
 	w.refresh(true, true, true, true)
+	close(w.started)
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -342,7 +349,7 @@ func (w *Watcher) readLedger(force bool) (Event, bool) {
 		}
 		if err == nil {
 			progress := ledger.Compute(features)
-			recovered := !st.HasLedger
+			recovered := st.LedgerErr != nil || !st.HasLedger
 			if !force && !recovered && progress.Equal(st.Progress) {
 				return Event{}, false
 			}

@@ -67,6 +67,11 @@ func start(t *testing.T, root string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.w.Run(ctx) }()
+	select {
+	case <-r.w.started:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -101,20 +106,6 @@ func (r *running) wantProgress(t *testing.T, passing, total int) Event {
 		t.Fatalf("got %s event %d/%d (err %v), want progress %d/%d", e.Kind, e.Progress.Passing, e.Progress.Total, e.Err, passing, total)
 	}
 	return e
-}
-
-// settle waits for the watch to be in place: Run reports an existing
-// ledger first, so a test that needs no initial ledger writes a marker
-// schema file and waits for its event.
-func (r *running) settle(t *testing.T, root string) {
-	t.Helper()
-	path := filepath.Join(root, schema.File)
-	if err := fsutil.WriteFileAtomic(path, []byte(`{"discrepancies":[]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if e := r.next(t); e.Kind != KindSchema || e.Schema == nil {
-		t.Fatalf("settle: got %+v", e)
-	}
 }
 
 func TestExistingLedgerReportedAtStart(t *testing.T) {
@@ -207,8 +198,9 @@ func TestLedgerAppearsAfterStart(t *testing.T) {
 			if s := r.w.Snapshot(); s.HasLedger || s.LedgerErr != nil {
 				t.Fatalf("Snapshot without a ledger = %+v", s)
 			}
-			// The directories and the file arrive in one burst, faster than
-			// the watch can move down the tree.
+			// The watch is on the nearest existing parent. The directories
+			// and the file arrive in one burst, faster than the watch can
+			// move down the tree.
 			if err := os.MkdirAll(filepath.Join(root, ".autonomous"), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -430,7 +422,6 @@ func TestSchemaResults(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, schema.File)
 	r := start(t, root)
-	r.settle(t, root)
 
 	valid := `{"validatedAt":"2026-01-01T00:00:00Z","schemaFiles":[".schema/_index.md"],"discrepancies":[
  {"id":"D1","severity":"error","message":"Channel 'x' is documented but not registered","schemaRef":{"file":".schema/_index.md","line":42}}]}`
