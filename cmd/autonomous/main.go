@@ -50,6 +50,14 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 func commands() []command {
 	return []command{
 		// One row per subcommand; each lives in its own file.
+		{name: "workflow", usage: workflowUsage, summary: "create, list, show, pause, stop or delete workflows", run: cmdWorkflow},
+		{name: "status", usage: "status [--json]", summary: "a table of the project's workflows and their progress", run: cmdStatus},
+		{name: "run", usage: "run [--workflow ID | --name NAME --spec FILE] [--base REF] [--model M] [--max-sessions N] [--budget-usd X]", summary: "run a workflow in the foreground until it stops", run: cmdRun},
+		{name: "validate", usage: "validate [--workflow ID]", summary: "check the architecture docs (.schema/) against the code", run: cmdValidate},
+		{name: "demo", usage: "demo [--dir DIR]", summary: "run a whole workflow offline on a small demo project", run: cmdDemo},
+		{name: "doctor", usage: "doctor [--json]", summary: "check git, node, npm, the agent CLI and credentials", run: cmdDoctor},
+		{name: "runtime", usage: runtimeUsage, summary: "install or inspect the managed Claude Code CLI", run: cmdRuntime},
+		{name: "hook", usage: hookUsage, summary: "the agent's PreToolUse hook: apply the bash security policy", run: cmdHook},
 	}
 }
 
