@@ -19,8 +19,11 @@ test: build runtime
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The demo writes a fresh project to DEMO_DIR each time (the folder is the demo's own).
+DEMO_DIR ?= autonomous-demo
 demo: build runtime
-	./$(BIN) demo
+	rm -rf $(DEMO_DIR)
+	./$(BIN) demo --dir $(DEMO_DIR)
 
 clean:
 	rm -rf bin dist
