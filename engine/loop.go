@@ -45,6 +45,10 @@ func (p *Project) drive(ctx context.Context, r *run, opts RunOptions) error {
 	go p.pollControl(pollCtx, r)
 
 	schemaForced := opts.ValidateSchema || opts.OnlySchema
+	// The auto-continue delay is taken just before the next session, once
+	// it is known there will be one: a workflow whose last session finished
+	// the work completes (or stops on a limit) at once.
+	delayNext := false
 	for {
 		if done, err := p.handleRequest(r); done {
 			return err
@@ -74,6 +78,12 @@ func (p *Project) drive(ctx context.Context, r *run, opts RunOptions) error {
 			p.alert(id, "warning", fmt.Sprintf("%s stopped: %s", wf.Name, reason))
 			return err
 		}
+		if delayNext {
+			delayNext = false
+			if !r.sleep(ctx, p.Config().Defaults.AutoContinueDelay.Duration()) {
+				continue // a request or a shutdown came during the delay: apply it first
+			}
+		}
 		out, err := p.runSession(ctx, r, wf, step)
 		if err != nil {
 			// The agent could not start at all (missing CLI, bad config).
@@ -87,10 +97,7 @@ func (p *Project) drive(ctx context.Context, r *run, opts RunOptions) error {
 		if stop, err := p.afterSession(ctx, r, out); stop {
 			return err
 		}
-		if opts.OnlySchema {
-			continue
-		}
-		r.sleep(ctx, p.Config().Defaults.AutoContinueDelay.Duration())
+		delayNext = !opts.OnlySchema
 	}
 }
 

@@ -82,13 +82,20 @@ func (r *run) setSession(s *session.Session) {
 // marked running. ctx bounds the whole run: cancelling it stops the session
 // and leaves the workflow paused and resumable.
 func (p *Project) Start(ctx context.Context, id string, opts RunOptions) error {
+	_, err := p.start(ctx, id, opts)
+	return err
+}
+
+// start is Start, returning the run so that Run can wait for this very run
+// (Wait looks runs up by id, and a short run may be over before it looks).
+func (p *Project) start(ctx context.Context, id string, opts RunOptions) (*run, error) {
 	if err := workflow.ValidateID(id); err != nil {
-		return err
+		return nil, err
 	}
 	p.mu.Lock()
 	if _, busy := p.runs[id]; busy {
 		p.mu.Unlock()
-		return fmt.Errorf("start workflow %s: it is already running in this process", id)
+		return nil, fmt.Errorf("start workflow %s: it is already running in this process", id)
 	}
 	r := &run{id: id, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	p.runs[id] = r
@@ -104,7 +111,7 @@ func (p *Project) Start(ctx context.Context, id string, opts RunOptions) error {
 		r.err = err
 		close(r.done)
 		release()
-		return fmt.Errorf("start workflow %s: %w", id, err)
+		return nil, fmt.Errorf("start workflow %s: %w", id, err)
 	}
 	wf, err := p.store.Get(id)
 	if err == nil && wf.Status == workflow.Running {
@@ -135,18 +142,21 @@ func (p *Project) Start(ctx context.Context, id string, opts RunOptions) error {
 		r.err = err
 		close(r.done)
 		release()
-		return fmt.Errorf("start workflow %s: %w", id, err)
+		return nil, fmt.Errorf("start workflow %s: %w", id, err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	r.cancel = cancel
 	go func() {
-		defer release()
-		defer lock.Release()
-		defer cancel()
-		r.err = p.drive(runCtx, r, opts)
+		err := p.drive(runCtx, r, opts)
+		cancel()
+		// Lock and slot go before done is closed, so that whoever Wait
+		// wakes can start the workflow again at once.
+		lock.Release()
+		release()
+		r.err = err
 		close(r.done)
 	}()
-	return nil
+	return r, nil
 }
 
 func applyRunOptions(w *workflow.Workflow, o RunOptions) {
@@ -165,11 +175,13 @@ func applyRunOptions(w *workflow.Workflow, o RunOptions) {
 // (completed, paused, stopped, stuck, a limit, a failure) and returns its
 // final record.
 func (p *Project) Run(ctx context.Context, id string, opts RunOptions) (*workflow.Workflow, error) {
-	if err := p.Start(ctx, id, opts); err != nil {
+	r, err := p.start(ctx, id, opts)
+	if err != nil {
 		return nil, err
 	}
-	if err := p.Wait(context.WithoutCancel(ctx), id); err != nil {
-		return nil, err
+	<-r.done
+	if r.err != nil {
+		return nil, r.err
 	}
 	return p.store.Get(id)
 }

@@ -382,7 +382,7 @@ func (p *Project) guardLedger(ctx context.Context, wf *workflow.Workflow, accept
 		note = fmt.Sprintf("Your session left %s unreadable (%v); the engine restored the last accepted version. Change only the passes fields, and keep it valid JSON.", prompts.LedgerFile, err)
 		p.publishLedgerProblem(wf, err)
 	} else if report := ledger.Check(accepted, proposed); len(report.Violations) > 0 {
-		repaired = ledger.Repair(accepted, proposed)
+		repaired = repairLedger(accepted, proposed)
 		var msgs []string
 		for _, v := range report.Violations {
 			msgs = append(msgs, v.Msg)
@@ -406,6 +406,19 @@ func (p *Project) guardLedger(ctx context.Context, wf *workflow.Workflow, accept
 	p.logWarning(wf.ID, len(wf.Sessions), note)
 	p.store.Update(wf.ID, func(w *workflow.Workflow) error { w.NextNote = note; return nil })
 	return note
+}
+
+// repairLedger is the ledger restored after a session broke the rule: the
+// accepted entries with their legitimate passes flips, then the entries the
+// session added — failing. A test renamed beyond recognition comes back as
+// "removed + appended", and its new copy must not carry a flip nobody can
+// trust.
+func repairLedger(accepted, proposed []ledger.Feature) []ledger.Feature {
+	repaired := ledger.Repair(accepted, proposed)
+	for i := len(accepted); i < len(repaired); i++ {
+		repaired[i].Passes = false
+	}
+	return repaired
 }
 
 // acceptedLedger is the ledger last accepted by the guard.

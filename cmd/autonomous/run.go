@@ -186,17 +186,20 @@ func (v *runView) event(e events.Event) {
 	switch e.Kind {
 	case events.KindState:
 		s := e.State
-		changed := s.Status != v.status || s.Phase != v.phase
+		statusChanged, phaseChanged := s.Status != v.status, s.Phase != v.phase
 		v.status, v.phase, v.cost = s.Status, s.Phase, s.CostUSD
 		if s.Session > 0 {
 			v.session = s.Session
 		}
-		if changed {
+		switch {
+		case statusChanged:
 			text := s.Status
 			if s.Phase != "" && s.Status == "running" {
 				text += " · " + s.Phase
 			}
 			v.line(text + reasonSuffix(s.Reason))
+		case phaseChanged:
+			v.line("running · " + s.Phase)
 		}
 	case events.KindProgress:
 		v.progress = *e.Progress

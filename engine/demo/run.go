@@ -66,7 +66,7 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 // without anything that would send the Claude Code CLI to a real model (API
 // keys, other base URLs, Bedrock or Vertex switches), plus what sends it to
 // the scripted model at baseURL and keeps it and npm off the network. The
-// CLI's own state goes to root/.autonomous/claude-config, so that the demo
+// CLI's own state goes to root/.autonomous/state/claude-config, so that the demo
 // leaves the user's ~/.claude alone.
 func Env(baseURL, root string) []string {
 	var env []string
@@ -90,7 +90,7 @@ func Env(baseURL, root string) []string {
 		// The scripted model accepts any key; this one is not a secret.
 		"ANTHROPIC_API_KEY=sk-ant-demo-offline",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
-		"CLAUDE_CONFIG_DIR="+filepath.Join(root, ".autonomous", "claude-config"),
+		"CLAUDE_CONFIG_DIR="+filepath.Join(root, ".autonomous", "state", "claude-config"),
 		"NO_PROXY="+noProxy, "no_proxy="+noProxy,
 		"npm_config_update_notifier=false",
 	)

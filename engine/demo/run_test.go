@@ -119,7 +119,7 @@ func TestEnvSendsTheCLIToTheScriptedModelOnly(t *testing.T) {
 		"ANTHROPIC_BASE_URL":                       "http://127.0.0.1:4567",
 		"ANTHROPIC_API_KEY":                        "sk-ant-demo-offline",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-		"CLAUDE_CONFIG_DIR":                        filepath.Join("/tmp/demo", ".autonomous", "claude-config"),
+		"CLAUDE_CONFIG_DIR":                        filepath.Join("/tmp/demo", ".autonomous", "state", "claude-config"),
 		"NO_PROXY":                                 "corp.example,127.0.0.1,localhost",
 		"DEMO_TEST_KEPT":                           "kept",
 	}
