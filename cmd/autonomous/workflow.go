@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -131,21 +131,31 @@ func workflowList(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func workflowShow(ctx context.Context, c *cli, args []string) error {
-	fs := newFlagSet("workflow show")
-	asJSON := fs.Bool("json", false, "print JSON")
+// workflowArg parses fs with args, which must name exactly one workflow, and
+// opens the project and that workflow.
+func (c *cli) workflowArg(ctx context.Context, fs *flag.FlagSet, args []string) (*engine.Project, *workflow.Workflow, error) {
 	rest, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if len(rest) != 1 {
-		return usagef("want exactly one workflow id")
+		return nil, nil, usagef("want exactly one workflow id")
 	}
 	p, err := c.openProject(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	wf, err := p.Get(rest[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, wf, nil
+}
+
+func workflowShow(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet("workflow show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	_, wf, err := c.workflowArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -189,45 +199,27 @@ func workflowShow(ctx context.Context, c *cli, args []string) error {
 }
 
 func workflowControl(ctx context.Context, c *cli, verb string, args []string) error {
-	rest, err := parseFlags(newFlagSet("workflow "+verb), args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("want exactly one workflow id")
-	}
-	p, err := c.openProject(ctx)
+	p, wf, err := c.workflowArg(ctx, newFlagSet("workflow "+verb), args)
 	if err != nil {
 		return err
 	}
 	var msg string
 	if verb == "pause" {
-		msg, err = p.Pause(ctx, rest[0])
+		msg, err = p.Pause(ctx, wf.ID)
 	} else {
-		msg, err = p.Stop(ctx, rest[0])
+		msg, err = p.Stop(ctx, wf.ID)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s: %s\n", rest[0], msg)
+	fmt.Fprintf(c.stdout, "%s: %s\n", wf.ID, msg)
 	return nil
 }
 
 func workflowDelete(ctx context.Context, c *cli, args []string) error {
 	fs := newFlagSet("workflow delete")
 	deleteBranch := fs.Bool("delete-branch", false, "also delete the branch, if it is merged into its base")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("want exactly one workflow id")
-	}
-	p, err := c.openProject(ctx)
-	if err != nil {
-		return err
-	}
-	wf, err := p.Get(rest[0])
+	p, wf, err := c.workflowArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -276,5 +268,3 @@ func budget(usd float64) string {
 	}
 	return fmt.Sprintf("$%.2f", usd)
 }
-
-var _ = strings.TrimSpace
