@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin/autonomous
 CLAUDE_CODE_VERSION ?= 2.1.331
 
-.PHONY: build test bench runtime demo fuzz lint clean
+.PHONY: build test bench runtime demo vsix clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/autonomous
@@ -24,6 +24,11 @@ DEMO_DIR ?= autonomous-demo
 demo: build runtime
 	rm -rf $(DEMO_DIR)
 	./$(BIN) demo --dir $(DEMO_DIR)
+
+# The VS Code extension as dist/autonomous-<version>.vsix (install: code --install-extension FILE).
+vsix:
+	mkdir -p dist
+	cd editors/vscode && npm ci --no-audit --no-fund && npx vsce package --skip-license --out ../../dist/
 
 clean:
 	rm -rf bin dist
