@@ -213,7 +213,7 @@ func (p *Project) afterSession(ctx context.Context, r *run, out *sessionOutcome)
 	case workflow.PhaseSchemaValidation:
 		note = p.afterSchemaValidation(ctx, wf, res)
 	case workflow.PhaseInitializer:
-		note = p.afterInitializer(wf)
+		note = p.afterInitializer(wf, res)
 	case workflow.PhaseCoding:
 		note = p.guardLedger(ctx, wf, out.before)
 	}
@@ -347,9 +347,12 @@ func (p *Project) afterSchemaValidation(ctx context.Context, wf *workflow.Workfl
 
 // afterInitializer accepts the ledger the initializer wrote as the baseline
 // the guard compares later sessions with.
-func (p *Project) afterInitializer(wf *workflow.Workflow) string {
+func (p *Project) afterInitializer(wf *workflow.Workflow, res *session.Result) string {
 	features, err := ledger.Read(filepath.Join(wf.Worktree, prompts.LedgerFile))
 	if err != nil || len(features) == 0 {
+		if res.Outcome == session.OutcomeStopped || res.Outcome == session.OutcomeRateLimited {
+			return "" // interrupted, not failed: it simply runs again
+		}
 		problem := initializerProblem(err)
 		p.alert(wf.ID, "warning", fmt.Sprintf("the initializer did not leave a valid %s (%s); it will run again", prompts.LedgerFile, problem))
 		p.publishLedgerProblem(wf, err)

@@ -58,6 +58,7 @@ func commands() []command {
 		{name: "doctor", usage: "doctor [--json]", summary: "check git, node, npm, the agent CLI and credentials", run: cmdDoctor},
 		{name: "runtime", usage: runtimeUsage, summary: "install or inspect the managed Claude Code CLI", run: cmdRuntime},
 		{name: "hook", usage: hookUsage, summary: "the agent's PreToolUse hook: apply the bash security policy", run: cmdHook},
+		{name: "lsp", usage: lspUsage, summary: "serve the Language Server Protocol on stdio for VS Code, Neovim and other editors", run: cmdLSP},
 	}
 }
 
