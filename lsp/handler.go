@@ -71,10 +71,14 @@ func (s *Server) handle(conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 		counted := req.Method != string(glspproto.MethodShutdown)
 		if counted {
 			s.requests.Add(1)
+		} else {
+			s.shutdownReply.Add(1) // exit waits for this answer
 		}
 		s.goBackground(func() {
 			if counted {
 				defer s.requests.Done()
+			} else {
+				defer s.shutdownReply.Done()
 			}
 			defer s.untrack(req.ID)
 			defer cancel()

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -103,5 +104,19 @@ func (s *Server) exit() {
 	s.log.Info("exit requested")
 	s.closeAll()
 	s.finishRequests(10 * time.Second)
+	// A client that pipelines shutdown and exit still gets the shutdown answer.
+	waitGroupFor(&s.shutdownReply, 10*time.Second)
 	s.connection().Close()
+}
+
+// waitGroupFor waits for wg, at most d, and says whether it finished.
+func waitGroupFor(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }

@@ -83,10 +83,12 @@ type Server struct {
 	diags  *diagnostics
 	lenses *lensCache
 
-	bg        sync.WaitGroup // background work that must end before Serve returns
-	requests  sync.WaitGroup // requests being handled off the read loop
-	closeOnce sync.Once
-	closed    chan struct{} // closed once every project is closed
+	bg       sync.WaitGroup // background work that must end before Serve returns
+	requests sync.WaitGroup // requests being handled off the read loop
+	// shutdownReply counts the shutdown answer being written, which exit waits for.
+	shutdownReply sync.WaitGroup
+	closeOnce     sync.Once
+	closed        chan struct{} // closed once every project is closed
 }
 
 type lifecycle int
@@ -273,11 +275,7 @@ func (s *Server) ctxForSend() context.Context { return context.WithoutCancel(s.c
 // answered, so that a client that sends shutdown or exit right after other
 // requests still gets their answers.
 func (s *Server) finishRequests(d time.Duration) {
-	done := make(chan struct{})
-	go func() { s.requests.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
+	if !waitGroupFor(&s.requests, d) {
 		s.log.Warn("requests still running at exit", "waited", d)
 	}
 }
