@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -93,6 +94,23 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
+// selfName is how the user runs this program: "autonomous" when that is on
+// PATH, else the binary's path (bin/autonomous after `make`).
+func selfName() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "autonomous"
+	}
+	if onPath, err := exec.LookPath("autonomous"); err == nil {
+		if a, _ := filepath.EvalSymlinks(onPath); a != "" {
+			if b, _ := filepath.EvalSymlinks(self); a == b {
+				return "autonomous"
+			}
+		}
+	}
+	return self
+}
+
 func printDemoSummary(c *cli, p *engine.Project, wf *workflow.Workflow) {
 	denied, _ := demo.CountDenied(filepath.Join(p.Root(), ".autonomous", "logs", wf.ID, "policy.jsonl"))
 	w := c.stdout
@@ -104,7 +122,7 @@ func printDemoSummary(c *cli, p *engine.Project, wf *workflow.Workflow) {
 	fmt.Fprintf(w, "Commands the security policy denied: %d (see .autonomous/logs/%s/policy.jsonl)\n", denied, wf.ID)
 	fmt.Fprintf(w, "\nThe work is on branch %s, checked out in\n  %s\n", wf.Branch, wf.Worktree)
 	fmt.Fprintf(w, "Look at it:  git -C %s log --oneline %s\n", p.Root(), wf.Branch)
-	fmt.Fprintf(w, "             autonomous --project %s workflow show %s\n", p.Root(), wf.ID)
+	fmt.Fprintf(w, "             %s --project %s workflow show %s\n", selfName(), p.Root(), wf.ID)
 	fmt.Fprintln(w, "\nWith a real model: set ANTHROPIC_API_KEY, then in your own repository run")
 	fmt.Fprintln(w, "  autonomous run --name \"My change\" --spec spec.md --budget-usd 5")
 	fmt.Fprintln(w, "or open the repository in VS Code or Neovim and use the Autonomous commands.")
