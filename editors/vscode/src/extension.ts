@@ -59,7 +59,7 @@ class Extension implements vscode.Disposable {
   private readonly tree = new WorkflowTree(this.store, (id) => this.features.get(id));
   private readonly status = new StatusItem(this.store);
   private readonly logs = new LogChannels(
-    (id) => this.exec<proto.LogEntry[]>('autonomous.log.tail', { id }),
+    (id) => this.exec<{ entries: proto.LogEntry[] }>('autonomous.log.tail', { id }).then((r) => r.entries),
     (id) => this.store.get(id)?.name ?? id,
   );
   private readonly disposables: vscode.Disposable[] = [];

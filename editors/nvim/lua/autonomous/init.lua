@@ -48,7 +48,8 @@ function Session.new(cfg)
     tail = function(id, cb)
       s:ensure(function(c)
         client.exec(c, 'autonomous.log.tail', { id = id }, function(err, result)
-          cb(result, err and err.message)
+          -- The server answers {workflowId, entries}.
+          cb(result and result.entries, err and err.message)
         end)
       end)
     end,
