@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -162,5 +161,3 @@ func (p *Project) publishGuardViolations(wf *workflow.Workflow, report ledger.Re
 	}
 	p.bus.Publish(events.Event{Kind: events.KindLedgerProblem, WorkflowID: wf.ID, Time: p.now(), LedgerProblem: problem})
 }
-
-var _ = context.Background

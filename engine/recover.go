@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,5 +65,3 @@ func (p *Project) recoverOne(ctx context.Context, id string) (*workflow.Workflow
 func (p *Project) alert(id, level, msg string) {
 	p.bus.Publish(events.Event{Kind: events.KindAlert, WorkflowID: id, Time: p.now(), Alert: &events.Alert{Level: level, Message: msg}})
 }
-
-var errStopped = errors.New("stopped")

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -250,5 +249,3 @@ func (r *run) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-
-var errNoDriver = errors.New("no process drives this workflow")

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/autonomous-coding/autonomous/engine/workflow"
 	"github.com/autonomous-coding/autonomous/orchestrator/mcp"
 	"github.com/autonomous-coding/autonomous/orchestrator/session"
-	"github.com/autonomous-coding/autonomous/orchestrator/stream"
 	"github.com/autonomous-coding/autonomous/prompts"
 )
 
@@ -536,6 +534,3 @@ func shellJoin(args ...string) string {
 	}
 	return strings.Join(quoted, " ")
 }
-
-var _ = errors.New
-var _ = stream.Event{}
