@@ -100,6 +100,8 @@ class Extension implements vscode.Disposable {
     const found = findServer({
       setting: vscode.workspace.getConfiguration('autonomous').get<string>('serverPath', ''),
       pathEnv: process.env.PATH,
+      gobin: process.env.GOBIN,
+      gopath: process.env.GOPATH,
       home: os.homedir(),
       workspaceFolder: folder,
       platform: process.platform,

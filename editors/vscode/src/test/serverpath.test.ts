@@ -19,6 +19,10 @@ test('the server is found from the setting first, then PATH', () => {
     ['~ expands', { setting: '~/go/bin/autonomous' }, ['/home/u/go/bin/autonomous'], '/home/u/go/bin/autonomous'],
     ['${workspaceFolder} expands', { setting: '${workspaceFolder}/bin/autonomous' }, ['/repo/bin/autonomous'], '/repo/bin/autonomous'],
     ['relative to the workspace', { setting: 'bin/autonomous' }, ['/repo/bin/autonomous'], '/repo/bin/autonomous'],
+    ['PATH wins over go install', {}, ['/home/u/go/bin/autonomous', '/opt/bin/autonomous'], '/opt/bin/autonomous'],
+    ['~/go/bin when not on PATH', {}, ['/home/u/go/bin/autonomous'], '/home/u/go/bin/autonomous'],
+    ['GOBIN', { gobin: '/gb' }, ['/gb/autonomous', '/home/u/go/bin/autonomous'], '/gb/autonomous'],
+    ['each GOPATH entry', { gopath: '/g1:/g2' }, ['/g2/bin/autonomous', '/home/u/go/bin/autonomous'], '/g2/bin/autonomous'],
   ];
   for (const [name, over, exes, want] of cases) {
     const got = findServer(base(over, exes));
@@ -33,5 +37,8 @@ test('a missing server says where it looked', () => {
   assert.match(bad.problem, /autonomous\.serverPath is "\/nope\/autonomous", but \/nope\/autonomous is not an executable file/);
   const none = findServer(base({ pathEnv: undefined }, []));
   assert.ok('problem' in none);
-  assert.match(none.problem, /not on PATH/);
+  assert.match(none.problem, /not on PATH nor in \/home\/u\/go\/bin, and the setting autonomous\.serverPath is empty/);
+  const sources = findServer(base({}, ['/home/u/go/bin/autonomous']));
+  assert.ok('source' in sources);
+  assert.equal(sources.source, 'go install');
 });
