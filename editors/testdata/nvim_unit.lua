@@ -39,7 +39,7 @@ end)
 test('statusline text', function()
   eq(format.statusline(nil), '')
   eq(format.statusline({ id = 'a', name = 'Stock', status = 'running', progress = progress(3, 7) }), 'Stock 3/7 (42.9%) running')
-  eq(format.statusline({ id = 'a', name = 'Stock', status = 'pending', progress = progress(0, 0) }), 'Stock no features yet pending')
+  eq(format.statusline({ id = 'a', name = 'Stock', status = 'pending', progress = progress(0, 0) }), 'Stock: pending')
 end)
 
 test('log lines carry time, session and kind; continuation lines are indented', function()

@@ -60,10 +60,17 @@ export function statusBarText(w: WorkflowSummary | undefined, count: number): St
   ];
   if (w.progress.currentFeature) lines.push(`Next: ${w.progress.currentFeature}`);
   lines.push('Click to pick another workflow');
+  // Before the initializer wrote the ledger there is no count to show: the
+  // name says which workflow the state is of.
+  const what = w.progress.total === 0 ? `${shorten(w.name, 30)}:` : progressText(w.progress);
   return {
-    text: `$(${statusIcon(w.status)}) ${progressText(w.progress)} ${w.status}${phase}`,
+    text: `$(${statusIcon(w.status)}) ${what} ${w.status}${phase}`,
     tooltip: lines.join('\n'),
   };
+}
+
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 /** The one-line description of a workflow in pickers and the tree. */

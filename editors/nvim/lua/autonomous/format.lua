@@ -19,10 +19,15 @@ function M.progress(p)
   return string.format('%d/%d (%s)', p.passing or 0, p.total, M.percent(p.percent))
 end
 
---- The statusline text of a workflow: "Stock management 3/7 (42.9%) running".
+--- The statusline text of a workflow: "Stock management 3/7 (42.9%) running",
+--- or "Long task: stopped" before it has a ledger.
 function M.statusline(w)
   if not w then
     return ''
+  end
+  -- Before the initializer wrote the ledger there is no count to show.
+  if not w.progress or (w.progress.total or 0) == 0 then
+    return string.format('%s: %s', w.name or w.id, w.status or '?')
   end
   return string.format('%s %s %s', w.name or w.id, M.progress(w.progress), w.status or '?')
 end

@@ -26,7 +26,8 @@ test('the status bar shows the followed workflow’s passing/total (percent) and
     ['no workflow', undefined, 0, /^\$\(robot\) Autonomous$/],
     ['running', workflow('a', 'running', { phase: 'coding', progress: progress(3, 7) }), 1, /^\$\(sync~spin\) 3\/7 \(42\.9%\) running · coding$/],
     ['completed', workflow('a', 'completed', { phase: 'coding', progress: progress(7, 7) }), 1, /^\$\(pass-filled\) 7\/7 \(100%\) completed$/],
-    ['before the ledger', workflow('a', 'pending'), 1, /no features yet pending$/],
+    ['before the ledger', workflow('a', 'stopped', { name: 'Long task' }), 1, /^\$\(debug-stop\) Long task: stopped$/],
+    ['a long name', workflow('a', 'running', { name: 'x'.repeat(40), phase: 'schema_validation' }), 1, /^\$\(sync~spin\) x{29}…: running · schema_validation$/],
   ];
   for (const [name, w, n, want] of cases) assert.match(statusBarText(w, n).text, want, name);
   const tip = statusBarText(workflow('a', 'stuck', { reason: 'feature 3 failed 3 sessions in a row', progress: { ...progress(2, 7), currentFeature: 'search' } }), 1).tooltip;
