@@ -181,53 +181,41 @@ func (d *diagnostics) setFileErrors(root string, errs []*workflow.FileError) {
 
 // schemaDiagnostics places each discrepancy at its doc line and at its code
 // line, each pointing at the other. Paths in the result are relative to the
-// workflow's worktree; each place is also marked in the user's checkout
-// (root) when the file exists there, since that is what the user has open.
+// workflow's worktree; each place is marked in the user's checkout (root),
+// which is what the user has open, and in the worktree only when the file is
+// not in the checkout: a copy in the worktree is the agent's to change, and
+// a mark there would go stale once the agent fixes it.
 func schemaDiagnostics(root, worktree string, res *schema.Result) map[string][]glspproto.Diagnostic {
 	out := map[string][]glspproto.Diagnostic{}
 	lines := &fileLines{}
-	for _, disc := range res.Discrepancies {
-		bases := []string{worktree}
-		if root != worktree {
-			bases = append(bases, root)
+	place := func(ref *schema.Ref) (string, bool) {
+		if ref == nil {
+			return "", false
 		}
-		for _, base := range bases {
-			here := func(ref *schema.Ref) (string, bool) {
-				if ref == nil {
-					return "", false
-				}
-				path := filepath.Join(base, filepath.FromSlash(ref.File))
-				if base != worktree && !exists(path) {
-					return "", false
-				}
-				return path, true
-			}
-			doc, docOK := here(disc.SchemaRef)
-			code, codeOK := here(disc.CodeRef)
-			if docOK {
-				var related []glspproto.DiagnosticRelatedInformation
-				if disc.CodeRef != nil {
-					related = append(related, relatedAt(lines, orWorktree(code, codeOK, worktree, disc.CodeRef), disc.CodeRef.Line, "the code"))
-				}
-				out[fileURI(doc)] = append(out[fileURI(doc)], discrepancyDiagnostic(lines, doc, disc.SchemaRef.Line, disc, related))
-			}
+		if path := filepath.Join(root, filepath.FromSlash(ref.File)); exists(path) {
+			return path, true
+		}
+		return filepath.Join(worktree, filepath.FromSlash(ref.File)), true
+	}
+	for _, disc := range res.Discrepancies {
+		doc, docOK := place(disc.SchemaRef)
+		code, codeOK := place(disc.CodeRef)
+		if docOK {
+			var related []glspproto.DiagnosticRelatedInformation
 			if codeOK {
-				var related []glspproto.DiagnosticRelatedInformation
-				if disc.SchemaRef != nil {
-					related = append(related, relatedAt(lines, orWorktree(doc, docOK, worktree, disc.SchemaRef), disc.SchemaRef.Line, "what the docs say"))
-				}
-				out[fileURI(code)] = append(out[fileURI(code)], discrepancyDiagnostic(lines, code, disc.CodeRef.Line, disc, related))
+				related = append(related, relatedAt(lines, code, disc.CodeRef.Line, "the code"))
 			}
+			out[fileURI(doc)] = append(out[fileURI(doc)], discrepancyDiagnostic(lines, doc, disc.SchemaRef.Line, disc, related))
+		}
+		if codeOK {
+			var related []glspproto.DiagnosticRelatedInformation
+			if docOK {
+				related = append(related, relatedAt(lines, doc, disc.SchemaRef.Line, "what the docs say"))
+			}
+			out[fileURI(code)] = append(out[fileURI(code)], discrepancyDiagnostic(lines, code, disc.CodeRef.Line, disc, related))
 		}
 	}
 	return out
-}
-
-func orWorktree(path string, ok bool, worktree string, ref *schema.Ref) string {
-	if ok {
-		return path
-	}
-	return filepath.Join(worktree, filepath.FromSlash(ref.File))
 }
 
 func discrepancyDiagnostic(lines *fileLines, path string, line int, disc schema.Discrepancy, related []glspproto.DiagnosticRelatedInformation) glspproto.Diagnostic {

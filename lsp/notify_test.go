@@ -17,6 +17,20 @@ import (
 	"github.com/autonomous-coding/autonomous/lsp/protocol"
 )
 
+// publishes counts the diagnostics published for uri.
+func publishes(log []lsptest.Message, uri string) int {
+	n := 0
+	for _, m := range log {
+		var p struct {
+			URI string `json:"uri"`
+		}
+		if m.Method == "textDocument/publishDiagnostics" && json.Unmarshal(m.Params, &p) == nil && p.URI == uri {
+			n++
+		}
+	}
+	return n
+}
+
 // lineOf returns the 1-based line of the first line of file containing text.
 func lineOf(t testing.TB, file, text string) int {
 	t.Helper()
@@ -34,8 +48,9 @@ func lineOf(t testing.TB, file, text string) int {
 }
 
 // Schema discrepancies become diagnostics at the doc line and the code line,
-// in the worktree and in the user's checkout, linked to each other; a new
-// result replaces the old one, and what is resolved is cleared.
+// linked to each other, on the user's checkout (in the worktree only for a
+// file the checkout lacks); a new result replaces the old one, and what is
+// resolved is cleared.
 func TestSchemaDiagnostics(t *testing.T) {
 	t.Parallel()
 	dir := repo(t)
@@ -74,17 +89,17 @@ func TestSchemaDiagnostics(t *testing.T) {
 		}
 	}
 	await(t, h.ed, 10*time.Second,
-		lsptest.Diagnostics(docWT, "D1 at the doc line, pointing at the code", one("D1", docLine, glspproto.DiagnosticSeverityError, codeWT)),
-		lsptest.Diagnostics(docRoot, "D1 in the checkout, pointing at the checkout's code", one("D1", docLine, glspproto.DiagnosticSeverityError, codeRoot)),
-		lsptest.Diagnostics(codeWT, "D1 at the code line, pointing at the doc", one("D1", codeLine, glspproto.DiagnosticSeverityError, docWT)),
-		lsptest.Diagnostics(codeRoot, "D1 at the checkout's code line", one("D1", codeLine, glspproto.DiagnosticSeverityError, docRoot)),
+		lsptest.Diagnostics(docRoot, "D1 at the checkout's doc line, pointing at the checkout's code", one("D1", docLine, glspproto.DiagnosticSeverityError, codeRoot)),
+		lsptest.Diagnostics(codeRoot, "D1 at the checkout's code line, pointing at the doc", one("D1", codeLine, glspproto.DiagnosticSeverityError, docRoot)),
 		lsptest.Diagnostics(lsptest.URI(filepath.Join(dir, "README.md")), "D2 as a warning", one("D2", 1, glspproto.DiagnosticSeverityWarning, "")),
 		lsptest.Diagnostics(newWT, "D3 in the worktree", func(ds []lsptest.Diagnostic) bool {
 			return len(ds) == 1 && ds[0].Code == "D3" && ds[0].Severity == glspproto.DiagnosticSeverityInformation
 		}),
 	)
-	if _, ok := lsptest.LatestDiagnostics(h.ed.Messages(), newRoot); ok {
-		t.Errorf("a file that exists only in the worktree got diagnostics in the checkout")
+	for _, u := range []string{newRoot, docWT, codeWT} {
+		if ds, ok := lsptest.LatestDiagnostics(h.ed.Messages(), u); ok {
+			t.Errorf("%s got diagnostics %v; want them in one place only: the checkout, or the worktree for a file the checkout lacks", u, ds)
+		}
 	}
 	d, _ := lsptest.LatestDiagnostics(h.ed.Messages(), docRoot)
 	if !strings.Contains(d[0].Message, "Expected: a DELETE route") || !strings.Contains(d[0].Message, "Suggestion: register it") {
@@ -95,8 +110,11 @@ func TestSchemaDiagnostics(t *testing.T) {
 	// user's checkout shows it once.
 	wf2 := h.create("Docs again", nil)
 	same := &schema.Result{Discrepancies: result.Discrepancies[:1]}
+	before := publishes(h.ed.Messages(), docRoot)
 	bus.Publish(events.Event{Kind: events.KindDiscrepancies, WorkflowID: wf2.ID, Discrepancies: &events.Discrepancies{Root: wf2.Worktree, Payload: same}})
-	await(t, h.ed, 10*time.Second, lsptest.Diagnostics(lsptest.URI(filepath.Join(wf2.Worktree, ".schema", "_index.md")), "D1 of the second workflow", one("D1", docLine, glspproto.DiagnosticSeverityError, lsptest.URI(filepath.Join(wf2.Worktree, "src", "routes.js")))))
+	await(t, h.ed, 10*time.Second, lsptest.Condition{Desc: "the checkout's doc published again", Met: func(log []lsptest.Message) bool {
+		return publishes(log, docRoot) > before
+	}})
 	if ds, _ := lsptest.LatestDiagnostics(h.ed.Messages(), docRoot); len(ds) != 1 {
 		t.Errorf("the checkout's doc has %d diagnostics for one discrepancy found twice", len(ds))
 	}
@@ -108,7 +126,7 @@ func TestSchemaDiagnostics(t *testing.T) {
 	await(t, h.ed, 10*time.Second,
 		lsptest.Diagnostics(lsptest.URI(filepath.Join(dir, "README.md")), "cleared", empty),
 		lsptest.Diagnostics(newWT, "cleared", empty),
-		lsptest.Diagnostics(docWT, "D1 still there", one("D1", docLine, glspproto.DiagnosticSeverityError, codeWT)),
+		lsptest.Diagnostics(docRoot, "D1 still there", one("D1", docLine, glspproto.DiagnosticSeverityError, codeRoot)),
 	)
 
 	// A result file the agent broke: one diagnostic on it, at the line named.
@@ -118,12 +136,17 @@ func TestSchemaDiagnostics(t *testing.T) {
 	if err == nil {
 		t.Fatal("the broken result parses")
 	}
+	// The first workflow's D1 goes; the checkout keeps the second's.
+	before = publishes(h.ed.Messages(), docRoot)
 	bus.Publish(events.Event{Kind: events.KindDiscrepancies, WorkflowID: wf.ID, Discrepancies: &events.Discrepancies{Root: wf.Worktree, Err: err.Error()}})
 	await(t, h.ed, 10*time.Second,
 		lsptest.Diagnostics(lsptest.URI(resultFile), "the broken result at line 3", func(ds []lsptest.Diagnostic) bool {
 			return len(ds) == 1 && ds[0].Range.Start.Line == 2 && strings.Contains(ds[0].Message, "cannot be read")
 		}),
-		lsptest.Diagnostics(docWT, "the first workflow's D1 cleared", empty),
+		lsptest.Condition{Desc: "the checkout's doc published again", Met: func(log []lsptest.Message) bool {
+			return publishes(log, docRoot) > before
+		}},
+		lsptest.Diagnostics(docRoot, "the second workflow's D1", one("D1", docLine, glspproto.DiagnosticSeverityError, codeRoot)),
 	)
 
 	// Deleting a workflow clears what it published.
