@@ -17,9 +17,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -30,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autonomous-coding/autonomous/editors/editorstest"
 	"github.com/autonomous-coding/autonomous/engine/demo"
 	"github.com/autonomous-coding/autonomous/lsp/protocol"
 	"github.com/autonomous-coding/autonomous/orchestrator/agenttest"
@@ -233,8 +232,8 @@ func TestVSCodeExtension(t *testing.T) {
 
 	// A copy keeps go test from writing node_modules and out/ into the source tree.
 	dir := filepath.Join(t.TempDir(), "vscode")
-	copyTree(t, vscodeDir, dir, "node_modules", "out")
-	env := append(os.Environ(), "npm_config_cache="+npmCache(t), "npm_config_update_notifier=false", "npm_config_fund=false", "npm_config_audit=false")
+	editorstest.CopyTree(t, vscodeDir, dir, "node_modules", "out")
+	env := editorstest.NPMEnv(t)
 
 	run := func(name string, args ...string) string {
 		t.Helper()
@@ -367,7 +366,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 	defer cancel()
 
 	tmp := t.TempDir()
-	bin := buildAutonomous(t, ctx, filepath.Join(tmp, "bin"))
+	bin := filepath.Dir(editorstest.BuildAutonomous(t, ctx, filepath.Join(tmp, "bin")))
 	project := filepath.Join(tmp, "shop-api")
 	if err := demo.WriteProject(project); err != nil {
 		t.Fatal(err)
@@ -383,7 +382,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 	docLine := lineOf(t, filepath.Join(project, ".schema", "_index.md"), "| DELETE | `/api/items/:id`")
 	codeLine := lineOf(t, filepath.Join(project, "src", "routes.js"), "path: '/api/items/:id'")
 
-	srv, err := scriptedmodel.Start(scenario(t), scriptedmodel.Options{Logf: t.Logf})
+	srv, err := scriptedmodel.Start(editorstest.Scenario(t), scriptedmodel.Options{Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +391,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 	// The tool's home: its config (the CLI to run, no pause between
 	// sessions) and the server's log, away from the user's own.
 	home := filepath.Join(tmp, "home")
-	writeFile(t, filepath.Join(home, "config.yaml"), fmt.Sprintf("version: 2\nagent:\n  cliPath: %s\ndefaults:\n  autoContinueDelay: 200ms\n", claude))
+	editorstest.WriteFile(t, filepath.Join(home, "config.yaml"), fmt.Sprintf("version: 2\nagent:\n  cliPath: %s\ndefaults:\n  autoContinueDelay: 200ms\n", claude))
 
 	plugin, err := filepath.Abs(nvimDir)
 	if err != nil {
@@ -432,7 +431,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 	if runErr != nil || !strings.Contains(transcript, "E2E OK") {
 		t.Fatalf("Neovim end to end failed after %s (%v):\n%s\n--- server log (%s) ---\n%s\n--- Neovim LSP log ---\n%s",
 			elapsed.Round(time.Second), runErr, transcript, filepath.Join(home, "logs", "lsp.log"),
-			tail(filepath.Join(home, "logs", "lsp.log"), 60), tail(neovimLSPLog(env), 40))
+			editorstest.Tail(filepath.Join(home, "logs", "lsp.log"), 60), editorstest.Tail(neovimLSPLog(env), 40))
 	}
 	t.Logf("Neovim end to end passed in %s:\n%s", elapsed.Round(time.Second), transcript)
 
@@ -443,7 +442,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 
 	// What the plugin showed is what the project's files say: the first
 	// workflow completed, the second deleted with its worktree, its branch kept.
-	statuses := workflowStatuses(t, project)
+	statuses := editorstest.WorkflowStatuses(t, project)
 	if len(statuses) != 1 || !slices.Contains(slices.Collect(maps.Values(statuses)), "completed") {
 		t.Errorf("workflow files say %v, want only the first workflow, completed", statuses)
 	}
@@ -464,52 +463,6 @@ func TestNeovimEndToEnd(t *testing.T) {
 	if f := srv.Failures(); len(f) > 0 {
 		t.Errorf("the scripted model saw requests it did not expect:\n%s", strings.Join(f, "\n"))
 	}
-}
-
-// scenario is the demo's, with a second workflow's minute-long session after it.
-func scenario(t *testing.T) *scriptedmodel.Scenario {
-	t.Helper()
-	sc, err := scriptedmodel.ParseScenario(demo.Scenario())
-	if err != nil {
-		t.Fatalf("demo scenario: %v", err)
-	}
-	long, err := scriptedmodel.LoadScenario(filepath.Join("testdata", "long-session.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.Sessions = append(sc.Sessions, long.Sessions...)
-	return sc
-}
-
-func buildAutonomous(t *testing.T, ctx context.Context, dir string) string {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "autonomous"), "github.com/autonomous-coding/autonomous/cmd/autonomous")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build autonomous: %v\n%s", err, out)
-	}
-	return dir
-}
-
-// workflowStatuses reads .autonomous/workflows/*.yaml: id -> status.
-func workflowStatuses(t *testing.T, project string) map[string]string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(project, ".autonomous", "workflows", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "status: "); ok {
-				out[strings.TrimSuffix(filepath.Base(f), ".yaml")] = strings.Trim(strings.TrimSpace(v), `"'`)
-			}
-		}
-	}
-	return out
 }
 
 // processesIn lists the processes whose working directory is under dir
@@ -584,21 +537,6 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// npmCache is the npm cache the tests share across runs, so that npm ci
-// works from it after the first time.
-func npmCache(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			t.Fatal(err)
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(base, "autonomous-test", "npm")
-}
-
 func lookTool(t *testing.T, name, install string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
@@ -606,59 +544,4 @@ func lookTool(t *testing.T, name, install string) string {
 		t.Fatalf("%s is needed for this test and is not on PATH: %s", name, install)
 	}
 	return p
-}
-
-// copyTree copies src to dst, leaving out the top-level entries named in skip.
-func copyTree(t *testing.T, src, dst string, skip ...string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() && slices.Contains(skip, rel) {
-			return filepath.SkipDir
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy %s: %v", src, err)
-	}
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// tail returns the last n lines of a file, or why it cannot.
-func tail(file string, n int) string {
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "(no such file)"
-	}
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
