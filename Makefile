@@ -12,9 +12,14 @@ build:
 runtime: build
 	./$(BIN) runtime install --version $(CLAUDE_CODE_VERSION)
 
+# The VS Code end to end (code-server in Chromium) runs last, on its own:
+# it installs its tools on first use and would fight the other packages'
+# tests for the cores. Its screenshots: editors/vscode/e2e/artifacts/.
 test: build runtime
 	$(GO) vet ./...
+	$(GO) vet -tags codeserver ./editors/vscode/e2e/
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 25m -tags codeserver ./editors/vscode/e2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

