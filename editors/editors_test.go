@@ -366,7 +366,8 @@ func TestNeovimEndToEnd(t *testing.T) {
 	defer cancel()
 
 	tmp := t.TempDir()
-	bin := filepath.Dir(editorstest.BuildAutonomous(t, ctx, filepath.Join(tmp, "bin")))
+	bin := filepath.Join(tmp, "bin")
+	editorstest.BuildAutonomous(t, ctx, bin)
 	project := filepath.Join(tmp, "shop-api")
 	if err := demo.WriteProject(project); err != nil {
 		t.Fatal(err)
